@@ -1,1 +1,216 @@
-//! e2e helpers
+//! Helpers for the end-to-end tests: real AWS SDK clients against the local emulator that
+//! `make test` starts (`scripts/localaws.sh`), unique names per test, the shared fixtures,
+//! and the `events/` files rewritten to point at what a test uploaded.
+//!
+//! Tests run in parallel against one emulator, so every test uses its own bucket and group.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use registry::clients::Clients;
+use registry::config::RegisterConfig;
+use registry::register::Registrar;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A file of `../shared/fixtures/` (the real XGBoost model and its sidecars).
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = root().join("../shared/fixtures").join(name);
+    std::fs::read(&path).unwrap_or_else(|err| panic!("fixture {}: {err}", path.display()))
+}
+
+/// An `events/` file as JSON.
+pub fn event_file(name: &str) -> Value {
+    let path = root().join("events").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+/// A name no other test of this run uses: `<prefix>-<pid>-<n>`, valid for buckets and groups.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    format!("{prefix}-{}-{n}", std::process::id())
+}
+
+/// Clients for the emulator. Fails loudly when it is not running: a skipped end-to-end test
+/// would pass without testing anything.
+pub async fn clients() -> Clients {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok(),
+        "AWS_ENDPOINT_URL is not set: run the end-to-end tests with `make test` (it starts the local AWS emulator)"
+    );
+    Clients::from_env().await.expect("clients")
+}
+
+/// An SQS client for the emulator.
+pub async fn sqs() -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(&registry::clients::sdk_config().await)
+}
+
+/// A registrar for `group`, with extra configuration variables.
+pub async fn registrar(group: &str, extra: &[(&str, &str)]) -> Registrar {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("AWS_REGION".to_string(), "us-east-1".to_string()),
+        ("MODEL_PACKAGE_GROUP_NAME".to_string(), group.to_string()),
+        ("REGISTRATION_WAIT_SECONDS".to_string(), "20".to_string()),
+    ]);
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let config = RegisterConfig::from_lookup(|name| vars.get(name).cloned()).expect("config");
+    let clients = clients().await;
+    Registrar { config, sagemaker: clients.sagemaker, s3: clients.s3 }
+}
+
+/// Creates a bucket, versioned or not.
+pub async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str, versioned: bool) {
+    s3.create_bucket().bucket(bucket).send().await.expect("create bucket");
+    if versioned {
+        s3.put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+            .send()
+            .await
+            .expect("versioning");
+    }
+}
+
+/// What an upload produced, as an S3 event would name it.
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    pub bucket: String,
+    pub key: String,
+    pub etag: String,
+    pub version_id: Option<String>,
+    pub size: usize,
+}
+
+/// Uploads `body` with optional user metadata.
+pub async fn upload(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>, meta: &[(&str, &str)]) -> Uploaded {
+    let size = body.len();
+    let mut request = s3.put_object().bucket(bucket).key(key).body(ByteStream::from(body));
+    for (k, v) in meta {
+        request = request.metadata(*k, *v);
+    }
+    let out = request.send().await.expect("put object");
+    Uploaded {
+        bucket: bucket.into(),
+        key: key.into(),
+        etag: out.e_tag().unwrap_or_default().trim_matches('"').to_string(),
+        version_id: out.version_id().map(String::from),
+        size,
+    }
+}
+
+/// Uploads the fixture's sidecars then its model under `folder` (training writes sidecars first).
+pub async fn upload_fixture(s3: &aws_sdk_s3::Client, bucket: &str, folder: &str) -> Uploaded {
+    upload(s3, bucket, &format!("{folder}metadata.json"), fixture("metadata.json"), &[]).await;
+    upload(s3, bucket, &format!("{folder}evaluation.json"), fixture("evaluation.json"), &[]).await;
+    upload(s3, bucket, &format!("{folder}model.tar.gz"), fixture("model.tar.gz"), &[]).await
+}
+
+/// Encodes a key the way S3 notifications do (`+` for space, percent-escapes).
+pub fn encode_key(key: &str) -> String {
+    let mut out = String::new();
+    for byte in key.bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b'*' => out.push(byte as char),
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+/// Rewrites every S3 record of an event (native, EventBridge, or inside SQS/SNS bodies) to
+/// name `object`, as S3 would have sent it.
+pub fn point_event_at(event: &mut Value, object: &Uploaded) {
+    rewrite(event, object, 0);
+}
+
+fn rewrite(value: &mut Value, object: &Uploaded, depth: usize) {
+    if depth > 4 {
+        return;
+    }
+    if let Some(s3) = value.get_mut("s3") {
+        s3["bucket"]["name"] = object.bucket.clone().into();
+        s3["bucket"]["arn"] = format!("arn:aws:s3:::{}", object.bucket).into();
+        let o = &mut s3["object"];
+        o["key"] = encode_key(&object.key).into();
+        o["eTag"] = object.etag.clone().into();
+        o["size"] = object.size.into();
+        match &object.version_id {
+            Some(v) => o["versionId"] = v.clone().into(),
+            None => {
+                if let Some(map) = o.as_object_mut() {
+                    map.remove("versionId");
+                }
+            }
+        }
+    }
+    if value.get("source").and_then(Value::as_str) == Some("aws.s3") {
+        let d = &mut value["detail"];
+        d["bucket"]["name"] = object.bucket.clone().into();
+        d["object"]["key"] = object.key.clone().into();
+        d["object"]["etag"] = object.etag.clone().into();
+        d["object"]["size"] = object.size.into();
+        if let Some(v) = &object.version_id {
+            d["object"]["version-id"] = v.clone().into();
+        }
+    }
+    for field in ["body", "Message"] {
+        if let Some(text) = value.get(field).and_then(Value::as_str) {
+            if let Ok(mut inner) = serde_json::from_str::<Value>(text) {
+                rewrite(&mut inner, object, depth + 1);
+                value[field] = inner.to_string().into();
+            }
+        }
+    }
+    if let Some(sns) = value.get_mut("Sns") {
+        rewrite(sns, object, depth + 1);
+    }
+    if let Some(records) = value.get_mut("Records").and_then(Value::as_array_mut) {
+        for record in records {
+            rewrite(record, object, depth + 1);
+        }
+    }
+}
+
+/// Reads an object's bytes from an `s3://bucket/key` URI.
+pub async fn read_uri(s3: &aws_sdk_s3::Client, uri: &str) -> Vec<u8> {
+    let rest = uri.strip_prefix("s3://").expect("s3 uri");
+    let (bucket, key) = rest.split_once('/').expect("bucket/key");
+    let out = s3.get_object().bucket(bucket).key(key).send().await.expect("get object");
+    out.body.collect().await.expect("body").into_bytes().to_vec()
+}
+
+/// The group's versions, oldest first, fully described.
+pub async fn versions(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    group: &str,
+) -> Vec<aws_sdk_sagemaker::operation::describe_model_package::DescribeModelPackageOutput> {
+    let mut summaries = registry::sagemaker::list_versions(sagemaker, group, |_| false).await.expect("list");
+    summaries.reverse();
+    let mut out = Vec::new();
+    for summary in summaries {
+        out.push(sagemaker.describe_model_package().model_package_name(&summary.arn).send().await.expect("describe"));
+    }
+    out
+}
+
+/// A fake Lambda context-free invocation of `register-model` on a JSON payload.
+pub async fn invoke_register(
+    registrar: &Registrar,
+    payload: &Value,
+) -> Result<Value, register_model::RetryableFailure> {
+    register_model::handle(registrar, payload).await.map(|response| serde_json::to_value(response).expect("json"))
+}
