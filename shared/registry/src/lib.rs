@@ -2,6 +2,7 @@
 //! `modelreg`: configuration, event intake, metadata, request building and limits, the
 //! SageMaker and S3 adapters, and errors.
 
+pub mod approval;
 pub mod clients;
 pub mod config;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod image_uri;
 pub mod intake;
 pub mod limits;
 pub mod metadata;
+pub mod notify;
 pub mod register;
 pub mod request;
 pub mod s3;
