@@ -403,6 +403,7 @@ pub fn review_requested(group: &str, facts: &VersionFacts, baseline: Option<&Ver
             "baseline_version": base.version,
             "baseline_arn": base.arn,
             "metrics": rows,
+            "summary": rows.iter().map(|row| row.line(base.version)).collect::<Vec<_>>(),
         })),
         "approve": {"aws_cli": approve_aws, "modelreg": approve_modelreg},
         "reject": {"aws_cli": reject_aws, "modelreg": reject_modelreg},
@@ -571,6 +572,7 @@ mod tests {
         assert_eq!(n.subject, "Review requested: ml-pipeline-model-group v2 (ml-pipeline-model-v1)");
         assert_eq!(n.document["comparison"]["baseline_version"], 1);
         assert_eq!(n.document["comparison"]["metrics"][0]["delta"], "+0.046");
+        assert_eq!(n.document["comparison"]["summary"][0], "accuracy 0.958, v1 0.912, +0.046");
         assert_eq!(n.document["model_package"]["metrics"]["accuracy"], 0.958);
         assert_eq!(n.document["status"], "PendingManualApproval");
     }
