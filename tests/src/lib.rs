@@ -214,3 +214,67 @@ pub async fn invoke_register(
 ) -> Result<Value, register_model::RetryableFailure> {
     register_model::handle(registrar, payload).await.map(|response| serde_json::to_value(response).expect("json"))
 }
+
+/// Rewrites an event file's records to `bucket`, and each record naming the key of one of
+/// `objects` to that object's ETag, size and version, as S3 would have sent them. Keys stay as
+/// the file spells them (URL-encoded in S3 notifications, raw in EventBridge events).
+pub fn retarget(event: &mut Value, bucket: &str, objects: &[Uploaded]) {
+    retarget_value(event, bucket, objects, 0);
+}
+
+fn retarget_value(value: &mut Value, bucket: &str, objects: &[Uploaded], depth: usize) {
+    if depth > 5 {
+        return;
+    }
+    let find = |key: &str| objects.iter().find(|o| o.key == key);
+    if let Some(s3) = value.get_mut("s3").filter(|s| s.is_object()) {
+        s3["bucket"]["name"] = bucket.into();
+        if s3["bucket"].get("arn").is_some() {
+            s3["bucket"]["arn"] = format!("arn:aws:s3:::{bucket}").into();
+        }
+        let raw = s3["object"]["key"].as_str().unwrap_or_default().to_string();
+        let decoded = registry::intake::decode_key(&raw).unwrap_or_default();
+        if let Some(object) = find(&decoded) {
+            let o = &mut s3["object"];
+            o["eTag"] = object.etag.clone().into();
+            o["size"] = object.size.into();
+            if o.get("versionId").is_some() {
+                o["versionId"] = object.version_id.clone().unwrap_or_default().into();
+            }
+        }
+    }
+    if value.get("source").and_then(Value::as_str) == Some("aws.s3") {
+        let d = &mut value["detail"];
+        d["bucket"]["name"] = bucket.into();
+        let key = d["object"]["key"].as_str().unwrap_or_default().to_string();
+        if let Some(object) = find(&key) {
+            d["object"]["etag"] = object.etag.clone().into();
+            d["object"]["size"] = object.size.into();
+            if let Some(v) = &object.version_id {
+                d["object"]["version-id"] = v.clone().into();
+            }
+        }
+        if let Some(resources) = value.get_mut("resources") {
+            *resources = serde_json::json!([format!("arn:aws:s3:::{bucket}")]);
+        }
+    }
+    if value.get("Bucket").is_some() && value.get("Event").is_some() {
+        value["Bucket"] = bucket.into();
+    }
+    for field in ["body", "Message"] {
+        if let Some(text) = value.get(field).and_then(Value::as_str) {
+            if let Ok(mut inner) = serde_json::from_str::<Value>(text) {
+                retarget_value(&mut inner, bucket, objects, depth + 1);
+                value[field] = inner.to_string().into();
+            }
+        }
+    }
+    if let Some(sns) = value.get_mut("Sns") {
+        retarget_value(sns, bucket, objects, depth + 1);
+    }
+    if let Some(records) = value.get_mut("Records").and_then(Value::as_array_mut) {
+        for record in records {
+            retarget_value(record, bucket, objects, depth + 1);
+        }
+    }
+}

@@ -31,6 +31,8 @@ use crate::{s3, sagemaker};
 
 pub const ARTIFACT_FILE: &str = "model.tar.gz";
 pub const CLAIM_FILE: &str = "registration.json";
+/// Attempts at CreateModelPackage within one invocation; Lambda's retries come after.
+const CREATE_ATTEMPTS: u32 = 4;
 
 /// The outcome of one record, as `register-model` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,12 +222,37 @@ impl Registrar {
             }
         }
 
-        let arn = sagemaker::create_package(&self.sagemaker, package).await?;
-        let version = sagemaker::version_from_arn(&arn);
+        let (arn, version) = self.create_exactly_once(package, &doc.registration_id, claim.claimed_at).await?;
         info!(key = %key, model_package_arn = %arn, version, "model version registered");
         let done = Claim { arn: Some(arn.clone()), version, ..claim };
         s3::put(&self.s3, &location.bucket, &claim_key, to_json(&done)?, "application/json").await?;
         Ok(RecordResult { key: Some(key), status: Status::Registered, arn: Some(arn), version, reason: None })
+    }
+
+    /// CreateModelPackage with its own retries: after a transient failure the version may exist
+    /// already (the request went through, its answer was lost), so look for it before retrying.
+    async fn create_exactly_once(&self, package: &PackageRequest, id: &str, claimed_at: i64) -> Result<(String, Option<i32>)> {
+        let mut attempt: u32 = 0;
+        loop {
+            match sagemaker::create_package(&self.sagemaker, package).await {
+                Ok(arn) => {
+                    let version = sagemaker::version_from_arn(&arn);
+                    return Ok((arn, version));
+                }
+                Err(err) if err.is_retryable() => {
+                    warn!(registration_id = %id, attempt, error = %err, "CreateModelPackage failed; checking whether it went through");
+                    if let Some(found) = sagemaker::find_registration(&self.sagemaker, &package.group, id, claimed_at - 60).await? {
+                        return Ok(found);
+                    }
+                    attempt += 1;
+                    if attempt >= CREATE_ATTEMPTS {
+                        return Err(err);
+                    }
+                    tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
+                }
+                Err(err) => return Err(err),
+            }
+        }
     }
 
     /// Another delivery holds the claim: wait for its ARN, look for its version, and take the

@@ -1,5 +1,6 @@
 //! The SageMaker adapter: groups, versions, training jobs.
 
+use aws_sdk_sagemaker::config::retry::RetryConfig;
 use aws_sdk_sagemaker::primitives::DateTime;
 use aws_sdk_sagemaker::types::{
     InferenceSpecification, MetadataProperties, MetricsSource, ModelApprovalStatus, ModelMetrics,
@@ -82,6 +83,10 @@ pub async fn create_package(client: &Client, request: &PackageRequest) -> Result
         .metadata_properties(MetadataProperties::builder().generated_by(&request.generated_by).build())
         .set_customer_metadata_properties(Some(metadata))
         .client_token(&request.client_token)
+        // No SDK retries here: a create whose answer was lost may have created the version, so
+        // the caller looks for it before trying again (the emulator ignores ClientToken).
+        .customize()
+        .config_override(aws_sdk_sagemaker::config::Builder::default().retry_config(RetryConfig::disabled()))
         .send()
         .await
         .map_err(|err| from_sdk("CreateModelPackage", err))?;
