@@ -262,6 +262,10 @@ async fn given_review_requested_event_file_when_handled_then_one_notification_wi
     assert!(subject.len() <= 100);
     let inner: Value = serde_json::from_str(sns["Message"].as_str().unwrap()).unwrap();
     assert_eq!(inner, doc);
+    assert_eq!(doc["subject"], subject);
+    let text = doc["text"].as_str().unwrap();
+    assert!(text.starts_with(&format!("Version 1 of model package group {} is waiting for review.", w.group)), "{text}");
+    assert!(text.contains("To approve it:"), "{text}");
 }
 
 #[tokio::test]
@@ -615,8 +619,11 @@ async fn given_registered_v1_approved_when_v2_requests_review_then_message_compa
     assert!(summary.contains(&"auc 0.9954, v1 0.97, +0.0254"), "{summary:?}");
     assert!(summary.contains(&"f1 0.9663, v1 not recorded"), "{summary:?}");
     assert_eq!(docs[0]["model_package"]["data"]["rows"], "426");
+    let text = docs[0]["text"].as_str().unwrap();
+    assert!(text.contains("accuracy 0.958, v1 0.912, +0.046"), "{text}");
+    assert!(text.contains("modelreg approve 2 --reason"), "{text}");
 
-    // The e-mail text carries the same lines.
+    // The e-mail body (composed the same way) carries the same lines.
     let Parsed::StateChange(parsed) = parse_event(&w.event(&v2, None).await).unwrap() else { panic!("not parsed") };
     let Verdict::Notify(change) = decide(&parsed, &w.group) else { panic!("not a notification") };
     let text = w.notifier.compose(&change).await.unwrap().text;

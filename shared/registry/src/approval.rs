@@ -207,7 +207,7 @@ impl EventTime {
                 if let Ok(n) = s.parse::<f64>() {
                     return Self::from_number(n);
                 }
-                DateTime::from_str(s, Format::DateTime).ok().map(EventTime)
+                DateTime::from_str(s, Format::DateTimeWithOffset).ok().map(EventTime)
             }
             _ => None,
         }
@@ -454,15 +454,14 @@ pub fn parse_event(payload: &Value) -> Result<Parsed> {
     if !map.get("detail").is_some_and(Value::is_object) {
         return Err(Error::InvalidEvent("'detail' is missing or not an object".into()));
     }
-    // The envelope's `time` must be RFC 3339 for the typed event: convert epoch milliseconds.
+    // The envelope's `time` must be RFC 3339 for the typed event: epoch milliseconds and
+    // offsets are normalised; an unreadable time is dropped (it is optional) rather than
+    // making the whole event unusable.
     if let Some(time) = map.get("time") {
-        let is_rfc3339 = time.as_str().is_some_and(|s| s.trim().parse::<f64>().is_err());
-        if !is_rfc3339 {
-            match EventTime::parse(time) {
-                Some(parsed) => map.insert("time".into(), parsed.iso().into()),
-                None => map.remove("time"),
-            };
-        }
+        match EventTime::parse(time) {
+            Some(parsed) => map.insert("time".into(), parsed.iso().into()),
+            None => map.remove("time"),
+        };
     }
     let event: StateChangeEvent = serde_json::from_value(Value::Object(map))
         .map_err(|err| Error::InvalidEvent(format!("not a model package state change: {err}")))?;
@@ -1287,6 +1286,17 @@ mod tests {
         payload["time"] = json!("1714557600000");
         let Parsed::StateChange(parsed) = parse_event(&payload).unwrap() else { panic!("not parsed") };
         assert_eq!(parsed.time.map(|t| t.timestamp_millis()), Some(1714557600000));
+
+        payload["time"] = json!("2024-05-01T12:00:00+02:00");
+        let Parsed::StateChange(parsed) = parse_event(&payload).unwrap() else { panic!("not parsed") };
+        assert_eq!(parsed.time.map(|t| t.timestamp_millis()), Some(1714557600000));
+        payload["time"] = json!("yesterday");
+        let Parsed::StateChange(parsed) = parse_event(&payload).unwrap() else { panic!("not parsed") };
+        assert_eq!(parsed.time, None);
+        let offset = EventTime::parse(&json!("2024-05-01T12:00:00.250+02:00")).unwrap();
+        assert_eq!(offset.millis(), Some(1714557600250));
+        assert_eq!(EventTime::parse(&json!(1714557600.25)).unwrap().millis(), Some(1714557600250), "epoch seconds");
+        assert_eq!(EventTime::parse(&json!({"t": 1})), None);
     }
 
     #[test]

@@ -408,15 +408,7 @@ pub fn review_requested(group: &str, facts: &VersionFacts, baseline: Option<&Ver
         "approve": {"aws_cli": approve_aws, "modelreg": approve_modelreg},
         "reject": {"aws_cli": reject_aws, "modelreg": reject_modelreg},
     });
-    Notification {
-        kind,
-        group: group.to_string(),
-        version,
-        status: kind.status().to_string(),
-        subject: subject(&title),
-        text,
-        document,
-    }
+    finish(kind, group, version, &title, text, document)
 }
 
 /// A version was approved or rejected: who decided (when known), why, and what the version is.
@@ -469,15 +461,18 @@ pub fn decided(group: &str, facts: &VersionFacts, decision: &Decision) -> Notifi
         "decided_at": decision.decided_at,
         "model_package": facts_document(facts),
     });
-    Notification {
-        kind,
-        group: group.to_string(),
-        version,
-        status: kind.status().to_string(),
-        subject: subject(&title),
-        text,
-        document,
+    finish(kind, group, version, &title, text, document)
+}
+
+/// The notification, its subject and text also in the document (for subscribers that forward
+/// it to people, and for demos reading a queue).
+fn finish(kind: NotificationKind, group: &str, version: i32, title: &str, text: String, mut document: Value) -> Notification {
+    let subject = subject(title);
+    if let Value::Object(map) = &mut document {
+        map.insert("subject".into(), subject.clone().into());
+        map.insert("text".into(), text.clone().into());
     }
+    Notification { kind, group: group.to_string(), version, status: kind.status().to_string(), subject, text, document }
 }
 
 /// The SNS `Message` for `MessageStructure: json`: one entry per protocol, each a string.
@@ -575,6 +570,8 @@ mod tests {
         assert_eq!(n.document["comparison"]["summary"][0], "accuracy 0.958, v1 0.912, +0.046");
         assert_eq!(n.document["model_package"]["metrics"]["accuracy"], 0.958);
         assert_eq!(n.document["status"], "PendingManualApproval");
+        assert_eq!(n.document["subject"], n.subject);
+        assert_eq!(n.document["text"], n.text);
     }
 
     #[test]
