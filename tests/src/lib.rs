@@ -278,3 +278,139 @@ fn retarget_value(value: &mut Value, bucket: &str, objects: &[Uploaded], depth: 
         }
     }
 }
+
+/// Clients for the emulator reached through `endpoint` (a [`Proxy`]), each with `interceptors`.
+pub async fn clients_via(
+    endpoint: &str,
+    sagemaker_interceptors: Vec<aws_smithy_runtime_api::client::interceptors::SharedInterceptor>,
+    s3_interceptors: Vec<aws_smithy_runtime_api::client::interceptors::SharedInterceptor>,
+) -> Clients {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(endpoint).load().await;
+    let mut sagemaker = aws_sdk_sagemaker::config::Builder::from(&config);
+    for interceptor in sagemaker_interceptors {
+        sagemaker.push_interceptor(interceptor);
+    }
+    let mut s3 = aws_sdk_s3::config::Builder::from(&config).force_path_style(true);
+    for interceptor in s3_interceptors {
+        s3.push_interceptor(interceptor);
+    }
+    Clients {
+        sagemaker: aws_sdk_sagemaker::Client::from_conf(sagemaker.build()),
+        s3: aws_sdk_s3::Client::from_conf(s3.build()),
+        sns: aws_sdk_sns::Client::new(&config),
+    }
+}
+
+/// A registrar over given clients.
+pub fn registrar_over(group: &str, extra: &[(&str, &str)], clients: &Clients) -> Registrar {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("AWS_REGION".to_string(), "us-east-1".to_string()),
+        ("MODEL_PACKAGE_GROUP_NAME".to_string(), group.to_string()),
+    ]);
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let config = RegisterConfig::from_lookup(|name| vars.get(name).cloned()).expect("config");
+    Registrar { config, sagemaker: clients.sagemaker.clone(), s3: clients.s3.clone() }
+}
+
+/// Runs `action` each time the client is about to send operation `operation` (for
+/// example "CreateModelPackage"): a seam to cut the network at an exact step.
+#[derive(Clone)]
+pub struct OnOperation {
+    pub operation: &'static str,
+    pub action: std::sync::Arc<dyn Fn() + Send + Sync>,
+}
+
+impl std::fmt::Debug for OnOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OnOperation({})", self.operation)
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for OnOperation {
+    fn name(&self) -> &'static str {
+        "OnOperation"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let metadata = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>();
+        if metadata.is_some_and(|m| m.name() == self.operation) {
+            (self.action)();
+        }
+        Ok(())
+    }
+}
+
+/// A TCP proxy in front of the emulator that can be cut (open connections dropped, new ones
+/// refused) and restored, to make the emulator unreachable without restarting it: its state
+/// lives in memory.
+pub struct Proxy {
+    pub url: String,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Starts a proxy on 127.0.0.1 to the emulator (`AWS_ENDPOINT_URL`).
+    pub async fn start() -> Proxy {
+        let target = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
+        let target = target.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (cut_flag, conns) = (cut.clone(), connections.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if cut_flag.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                conns.lock().expect("lock").push(task.abort_handle());
+            }
+        });
+        Proxy { url, cut, connections, accept }
+    }
+
+    /// Makes the emulator unreachable through this proxy.
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for connection in self.connections.lock().expect("lock").drain(..) {
+            connection.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+
+    /// A closure that cuts this proxy, for [`OnOperation`].
+    pub fn cutter(&self) -> std::sync::Arc<dyn Fn() + Send + Sync> {
+        let (cut, connections) = (self.cut.clone(), self.connections.clone());
+        std::sync::Arc::new(move || {
+            cut.store(true, Ordering::SeqCst);
+            for connection in connections.lock().expect("lock").drain(..) {
+                connection.abort();
+            }
+        })
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}

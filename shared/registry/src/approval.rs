@@ -473,10 +473,7 @@ pub fn parse_event(payload: &Value) -> Result<Parsed> {
 /// The part of a versioned package ARN after `model-package/`: `(group, version)`.
 pub fn group_and_version_from_arn(arn: &str) -> Option<(String, Option<i32>)> {
     let (_, resource) = arn.split_once(":model-package/")?;
-    match resource.split_once('/') {
-        Some((group, version)) => Some((group.to_string(), version.parse().ok())),
-        None => None,
-    }
+    resource.split_once('/').map(|(group, version)| (group.to_string(), version.parse().ok()))
 }
 
 /// A change worth a notification, as a domain value.
@@ -1135,6 +1132,7 @@ fn uuid_like(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use aws_sdk_sagemaker::types::{InferenceSpecification, ModelPackageContainerDefinition};

@@ -49,7 +49,8 @@ pub struct RegisterConfig {
     pub max_concurrency: usize,
     /// How long a delivery waits for a concurrent one that holds the claim to finish.
     pub claim_wait_secs: u64,
-    /// After this long a claim without a version is considered abandoned (crashed invocation).
+    /// After this long a claim without a version is considered abandoned (an invocation that
+    /// crashed or timed out between claiming and creating). Longer than one create can take.
     pub claim_stale_secs: u64,
 }
 
@@ -135,7 +136,7 @@ impl RegisterConfig {
             return Err(Error::config("MAX_CONCURRENT_RECORDS", "must be between 1 and 64"));
         }
         let claim_wait_secs = number(&get, "REGISTRATION_WAIT_SECONDS", 10)?;
-        let claim_stale_secs = number(&get, "REGISTRATION_STALE_SECONDS", 900)?;
+        let claim_stale_secs = number(&get, "REGISTRATION_STALE_SECONDS", 120)?;
 
         Ok(RegisterConfig {
             group_name,

@@ -518,6 +518,7 @@ pub async fn publish(client: &aws_sdk_sns::Client, topic_arn: &str, notification
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -73,6 +73,9 @@ struct Claim {
     arn: Option<String>,
     #[serde(default)]
     version: Option<i32>,
+    /// Set by a holder whose create failed: the next delivery takes over at once.
+    #[serde(default)]
+    released: bool,
 }
 
 /// What registration needs: configuration and clients, built once per cold start.
@@ -200,6 +203,7 @@ impl Registrar {
                 claimed_at: 0,
                 arn: None,
                 version: None,
+                released: false,
             })
         }))
     }
@@ -212,17 +216,31 @@ impl Registrar {
             claimed_at: now_secs(),
             arn: None,
             version: None,
+            released: false,
         };
         let claim_key = location.key(CLAIM_FILE);
         let won = s3::put_if_absent(&self.s3, &location.bucket, &claim_key, to_json(&claim)?, "application/json").await?;
         if !won {
             match self.await_other(location, &doc.registration_id).await? {
                 Some((arn, version)) => return Ok(duplicate(&key, arn, version)),
-                None => warn!(registration_id = %doc.registration_id, "abandoned claim taken over"),
+                None => {
+                    warn!(registration_id = %doc.registration_id, "released or abandoned claim taken over");
+                    s3::put(&self.s3, &location.bucket, &claim_key, to_json(&claim)?, "application/json").await?;
+                }
             }
         }
 
-        let (arn, version) = self.create_exactly_once(package, &doc.registration_id, claim.claimed_at).await?;
+        let (arn, version) = match self.create_exactly_once(package, &doc.registration_id, claim.claimed_at).await {
+            Ok(created) => created,
+            Err(err) => {
+                // Best effort: let the retry take over at once instead of waiting for staleness.
+                let released = Claim { released: true, ..claim.clone() };
+                if let Ok(body) = to_json(&released) {
+                    let _ = s3::put(&self.s3, &location.bucket, &claim_key, body, "application/json").await;
+                }
+                return Err(err);
+            }
+        };
         info!(key = %key, model_package_arn = %arn, version, "model version registered");
         let done = Claim { arn: Some(arn.clone()), version, ..claim };
         s3::put(&self.s3, &location.bucket, &claim_key, to_json(&done)?, "application/json").await?;
@@ -263,6 +281,7 @@ impl Registrar {
         loop {
             let claim = self.read_claim(location).await?;
             let claimed_at = claim.as_ref().map_or(0, |c| c.claimed_at);
+            let released = claim.as_ref().is_some_and(|c| c.released);
             if let Some(Claim { arn: Some(arn), version, .. }) = claim {
                 return Ok(Some((arn, version)));
             }
@@ -272,7 +291,7 @@ impl Registrar {
                 self.record(location, id, &found).await?;
                 return Ok(Some(found));
             }
-            if now_secs() - claimed_at > self.config.claim_stale_secs as i64 {
+            if released || now_secs() - claimed_at > self.config.claim_stale_secs as i64 {
                 return Ok(None);
             }
             if tokio::time::Instant::now() >= deadline {
@@ -289,6 +308,7 @@ impl Registrar {
             claimed_at: now_secs(),
             arn: Some(found.0.clone()),
             version: found.1,
+            released: false,
         };
         s3::put(&self.s3, &location.bucket, &location.key(CLAIM_FILE), to_json(&claim)?, "application/json").await
     }

@@ -1,6 +1,8 @@
 //! The SageMaker adapter: groups, versions, training jobs.
 
 use aws_sdk_sagemaker::config::retry::RetryConfig;
+use aws_sdk_sagemaker::config::timeout::TimeoutConfig;
+use std::time::Duration;
 use aws_sdk_sagemaker::primitives::DateTime;
 use aws_sdk_sagemaker::types::{
     InferenceSpecification, MetadataProperties, MetricsSource, ModelApprovalStatus, ModelMetrics,
@@ -86,7 +88,12 @@ pub async fn create_package(client: &Client, request: &PackageRequest) -> Result
         // No SDK retries here: a create whose answer was lost may have created the version, so
         // the caller looks for it before trying again (the emulator ignores ClientToken).
         .customize()
-        .config_override(aws_sdk_sagemaker::config::Builder::default().retry_config(RetryConfig::disabled()))
+        .config_override(
+            aws_sdk_sagemaker::config::Builder::default()
+                .retry_config(RetryConfig::disabled())
+                // Bounds a create so that a claim older than REGISTRATION_STALE_SECONDS is dead.
+                .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(20)).build()),
+        )
         .send()
         .await
         .map_err(|err| from_sdk("CreateModelPackage", err))?;
