@@ -4,6 +4,8 @@
   demo_aws.py upload BUCKET KEY FILE            prints the S3 event for the upload on stdout
   demo_aws.py retrained-model OUT_DIR           writes a second training output (model + sidecars)
   demo_aws.py same-bytes S3_URI FILE            exits 1 unless the object's bytes equal FILE's
+  demo_aws.py notification-queue TOPIC QUEUE    creates both, subscribes the queue; prints ARN and URL
+  demo_aws.py receive QUEUE_URL                 prints the notifications that arrived
 """
 import io
 import json
@@ -80,7 +82,38 @@ def same_bytes(uri, path):
     sys.exit(0 if remote == local else 1)
 
 
+def notification_queue(topic_name, queue_name):
+    """An SNS topic and an SQS queue subscribed to it (raw delivery: the `sqs` JSON document)."""
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic_arn = sns.create_topic(Name=topic_name)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    print(topic_arn, queue_url)
+
+
+def receive(queue_url):
+    """Waits for one notification in the queue and prints it as a subscriber sees it."""
+    sqs = boto3.client("sqs")
+    for _ in range(10):
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                       MessageAttributeNames=["All"]).get("Messages", [])
+        if messages:
+            break
+    else:
+        print("no notification arrived", file=sys.stderr)
+        sys.exit(1)
+    for message in messages:
+        document = json.loads(message["Body"])
+        attributes = {k: v.get("StringValue") for k, v in message.get("MessageAttributes", {}).items()}
+        print(f"  attributes: {json.dumps(attributes, sort_keys=True)}")
+        print(f"  subject:    {document.get('subject', '')}")
+        print("  " + "\n  ".join(document.get("text", json.dumps(document, indent=2)).splitlines()))
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
     {"create-bucket": create_bucket, "upload": upload, "retrained-model": retrained_model,
-     "same-bytes": same_bytes}[command](*args)
+     "same-bytes": same_bytes, "notification-queue": notification_queue, "receive": receive}[command](*args)

@@ -2,6 +2,8 @@
 //! `modelreg`: configuration, event intake, metadata, request building and limits, the
 //! SageMaker and S3 adapters, and errors.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod approval;
 pub mod clients;
 pub mod config;
