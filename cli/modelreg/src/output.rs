@@ -1,27 +1,53 @@
 //! Text and JSON output of `modelreg`.
 
 use aws_sdk_sagemaker::primitives::{DateTime, DateTimeFormat};
-use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// One line of `modelreg versions`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct VersionRow {
     pub version: i32,
-    pub model_name: String,
-    pub accuracy: String,
+    pub model_name: Option<String>,
+    /// `metric:accuracy` as registered.
+    pub accuracy: Option<String>,
     pub status: String,
     pub approval: String,
-    pub created: String,
-    /// The newest Approved version: the one in production.
+    pub created: Option<DateTime>,
+    /// The newest Approved version: the one a deployment of the latest approved model picks up.
     pub production: bool,
     pub arn: String,
 }
 
+impl VersionRow {
+    /// The documented `--json` shape: accuracy as a number when it is one.
+    pub fn to_json(&self) -> Value {
+        let accuracy = self.accuracy.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()).filter(Value::is_number);
+        json!({
+            "version": self.version,
+            "model_name": self.model_name,
+            "accuracy": accuracy,
+            "status": self.status,
+            "approval": self.approval,
+            "created": self.created.as_ref().map(timestamp_json),
+            "production": self.production,
+            "arn": self.arn,
+        })
+    }
+}
+
+/// A time for people: RFC 3339 to the second, UTC.
 pub fn timestamp(time: &DateTime) -> String {
-    time.fmt(DateTimeFormat::DateTime).unwrap_or_default()
+    DateTime::from_secs(time.secs()).fmt(DateTimeFormat::DateTime).unwrap_or_default()
+}
+
+/// A time for scripts: RFC 3339 to the millisecond, UTC (the emulator's float timestamps
+/// would otherwise print as `.326999`).
+pub fn timestamp_json(time: &DateTime) -> String {
+    let millis = (time.as_nanos() + 500_000).div_euclid(1_000_000);
+    let millis = i64::try_from(millis).unwrap_or(i64::MAX);
+    DateTime::from_millis(millis).fmt(DateTimeFormat::DateTime).unwrap_or_default()
 }
 
 pub fn print_json(value: &Value) {
@@ -53,12 +79,14 @@ pub fn versions_table(rows: &[VersionRow]) -> String {
         .iter()
         .map(|r| {
             let version = if r.production { format!("{} *", r.version) } else { r.version.to_string() };
-            vec![version, r.model_name.clone(), r.accuracy.clone(), r.status.clone(), r.approval.clone(), r.created.clone()]
+            let or_dash = |v: &Option<String>| v.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| "-".into());
+            let created = r.created.as_ref().map(timestamp).unwrap_or_else(|| "-".into());
+            vec![version, or_dash(&r.model_name), or_dash(&r.accuracy), r.status.clone(), r.approval.clone(), created]
         })
         .collect();
     let mut out = table(&["Version", "Model Name", "Accuracy", "Status", "Approval", "Created"], &cells);
     if rows.iter().any(|r| r.production) {
-        out.push_str("* in production: the newest Approved version\n");
+        out.push_str("* the newest Approved version: the one a deployment of the latest approved model picks up\n");
     }
     out
 }
@@ -111,69 +139,102 @@ pub fn compare_text(a: i32, b: i32, metrics: &[Value], hyperparameters: &[Value]
     out
 }
 
-pub fn show_text(view: &Value) -> String {
-    let text = |v: &Value| match v {
+fn text(v: &Value) -> String {
+    match v {
         Value::Null => "-".to_string(),
+        Value::String(s) if s.is_empty() => "-".to_string(),
         Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "-".to_string(),
+        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
-    };
-    let mut out = String::new();
-    let _ = writeln!(out, "Version {}  ({})", text(&view["version"]), text(&view["arn"]));
-    for (label, field) in [
-        ("Approval", "approval"),
-        ("Status", "status"),
-        ("Created", "created"),
-        ("Artifact", "artifact"),
-        ("Image", "image"),
-        ("Content types", "content_types"),
-        ("Response types", "response_types"),
-        ("Lineage", "lineage"),
-        ("Evaluation", "evaluation"),
-        ("Description", "description"),
-    ] {
-        let _ = writeln!(out, "{label:<15} {}", text(&view[field]));
     }
+}
+
+/// `modelreg show` for people: the view `show --json` prints, laid out for reading.
+pub fn show_text(view: &Value) -> String {
+    let mut out = String::new();
+    let field = |out: &mut String, label: &str, value: &Value| {
+        let _ = writeln!(out, "{label:<16} {}", text(value));
+    };
+    let _ = writeln!(out, "Version {} of {}", text(&view["version"]), text(&view["group"]));
+    field(&mut out, "ARN", &view["arn"]);
+    field(&mut out, "Approval", &view["approval"]);
+    field(&mut out, "Status", &view["status"]);
+    field(&mut out, "Created", &view["created"]);
+    field(&mut out, "Created by", &view["created_by"]);
+    field(&mut out, "Description", &view["description"]);
+    field(&mut out, "Artifact", &view["artifact"]);
+    field(&mut out, "Image", &view["image"]);
+    field(&mut out, "Content types", &view["content_types"]);
+    field(&mut out, "Response types", &view["response_types"]);
+    field(&mut out, "Evaluation", &view["evaluation"]);
+
+    let _ = writeln!(out, "\nDecision (SageMaker keeps only the latest)");
     let decision = &view["decision"];
-    let _ = writeln!(
-        out,
-        "{:<15} {} by {} at {}: {}",
-        "Decision",
-        text(&decision["status"]),
-        text(&decision["by"]),
-        text(&decision["at"]),
-        text(&decision["description"])
-    );
-    let source = if view["document"].is_object() { &view["document"] } else { &Value::Null };
-    for section in ["metrics", "hyperparameters", "data"] {
-        let _ = writeln!(out, "\n{}:", section[..1].to_uppercase() + &section[1..]);
-        let entries: Vec<(String, String)> = match source.get(section).and_then(Value::as_object) {
-            Some(map) => map.iter().map(|(k, v)| (k.clone(), registry::metadata::render(v))).collect(),
-            None => {
-                let prefix = match section {
-                    "metrics" => "metric:",
-                    "hyperparameters" => "hyperparameter:",
-                    _ => "data:",
-                };
-                view["metadata"]
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|(k, v)| k.strip_prefix(prefix).map(|n| (n.to_string(), text(v))))
-                    .collect()
-            }
+    let undecided = decision["status"] == "PendingManualApproval" && decision["at"].is_null();
+    if undecided {
+        let _ = writeln!(out, "  {:<14} none yet (PendingManualApproval)", "status");
+    } else {
+        let _ = writeln!(out, "  {:<14} {}", "status", text(&decision["status"]));
+        let _ = writeln!(out, "  {:<14} {}", "description", text(&decision["description"]));
+        let by = match &decision["by"] {
+            Value::String(by) => by.clone(),
+            _ => "unknown (not recorded by this endpoint)".to_string(),
         };
-        for (name, value) in entries {
-            let _ = writeln!(out, "  {name:<24} {value}");
+        let _ = writeln!(out, "  {:<14} {by}", "by");
+        let at = match &decision["at"] {
+            Value::String(at) => format!("{at} (the version's last modification)"),
+            _ => "unknown (not recorded by this endpoint)".to_string(),
+        };
+        let _ = writeln!(out, "  {:<14} {at}", "at");
+    }
+
+    let _ = writeln!(out, "\nLineage");
+    for (label, key) in [("generated by", "generated_by"), ("source", "source"), ("training job", "training_job")] {
+        let _ = writeln!(out, "  {label:<14} {}", text(&view["lineage"][key]));
+    }
+
+    for (title, key) in [("Metrics", "metrics"), ("Hyperparameters", "hyperparameters"), ("Data", "data")] {
+        let _ = writeln!(out, "\n{title}");
+        match view[key].as_object().filter(|m| !m.is_empty()) {
+            Some(map) => {
+                for (name, value) in map {
+                    let _ = writeln!(out, "  {name:<24} {}", registry::metadata::render(value));
+                }
+            }
+            None => {
+                let _ = writeln!(out, "  (none recorded)");
+            }
         }
     }
-    let _ = writeln!(out, "\nMetadata:");
+    for (title, key) in [("Missing at registration", "missing"), ("Notes", "notes")] {
+        if let Some(items) = view[key].as_array().filter(|a| !a.is_empty()) {
+            let _ = writeln!(out, "\n{title}");
+            for item in items {
+                let _ = writeln!(out, "  {}", text(item));
+            }
+        }
+    }
+
+    let _ = writeln!(out, "\nMetadata (CustomerMetadataProperties)");
     if let Some(map) = view["metadata"].as_object() {
         for (k, v) in map {
             let _ = writeln!(out, "  {k:<32} {}", text(v));
         }
     }
-    if source.is_object() {
-        let _ = writeln!(out, "\nFull metadata document:\n{}", serde_json::to_string_pretty(source).unwrap_or_default());
+    match &view["document"] {
+        Value::Object(_) => {
+            let _ = writeln!(
+                out,
+                "\nFull metadata document ({})\n{}",
+                text(&view["document_uri"]),
+                serde_json::to_string_pretty(&view["document"]).unwrap_or_default()
+            );
+        }
+        _ => {
+            let why = if view["document_uri"].is_null() { "none referenced" } else { "unreadable" };
+            let _ = writeln!(out, "\nFull metadata document: {why} ({})", text(&view["document_uri"]));
+        }
     }
     out
 }
@@ -186,11 +247,11 @@ mod tests {
     fn given_rows_when_tabled_then_aligned_and_production_marked() {
         let row = |v: i32, approval: &str, production: bool| VersionRow {
             version: v,
-            model_name: "m".into(),
-            accuracy: "0.958".into(),
+            model_name: Some("m".into()),
+            accuracy: Some("0.958".into()),
             status: "Completed".into(),
             approval: approval.into(),
-            created: "t".into(),
+            created: Some(DateTime::from_millis(1_764_771_304_166)),
             production,
             arn: String::new(),
         };
@@ -209,5 +270,30 @@ mod tests {
         assert_eq!(rows[0]["difference"], "+0.046");
         assert_eq!(rows[1]["a"], Value::Null);
         assert_eq!(format_diff(-0.0125), "-0.0125");
+    }
+
+    #[test]
+    fn given_decision_without_recorded_user_when_shown_then_says_unknown_not_recorded() {
+        let view = serde_json::json!({
+            "version": 3, "group": "g",
+            "decision": {"status": "Rejected", "description": "overfits", "by": null, "at": "2026-12-03T14:15:04Z"},
+        });
+        let text = show_text(&view);
+        assert!(text.contains("by             unknown (not recorded by this endpoint)"), "{text}");
+        assert!(text.contains("at             2026-12-03T14:15:04Z (the version's last modification)"), "{text}");
+        assert!(text.contains("description    overfits"), "{text}");
+    }
+
+    #[test]
+    fn given_undecided_version_when_shown_then_no_decision_yet() {
+        let view = serde_json::json!({"decision": {"status": "PendingManualApproval", "by": null, "at": null}});
+        assert!(show_text(&view).contains("none yet (PendingManualApproval)"));
+    }
+
+    #[test]
+    fn given_emulator_float_time_when_formatted_then_whole_seconds_for_people_and_millis_for_scripts() {
+        let time = DateTime::from_secs_and_nanos(1_764_771_304, 165_999_000);
+        assert_eq!(timestamp(&time), "2025-12-03T14:15:04Z");
+        assert_eq!(timestamp_json(&time), "2025-12-03T14:15:04.166Z");
     }
 }
