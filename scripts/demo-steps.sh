@@ -83,5 +83,34 @@ step "version 1 still points at its own bytes, although model/model.tar.gz was o
 v1_artifact="$(modelreg show 1 --group "$group" --json | python -c 'import json,sys; print(json.load(sys.stdin)["artifact"])')"
 python scripts/demo_aws.py same-bytes "$v1_artifact" "$fixtures/model.tar.gz"
 
+step "notifications: an SNS topic, and an SQS queue subscribed to it (raw delivery) to read them"
+read -r topic_arn queue_url < <(python scripts/demo_aws.py notification-queue model-registry-notifications model-registry-inbox)
+echo "topic $topic_arn"
+start_function approval-handler MODEL_PACKAGE_GROUP_NAME="$group" NOTIFICATION_TOPIC_ARN="$topic_arn" STATE_BUCKET="$bucket"
+
+step "a reviewer approves version 1: modelreg approve 1 --reason ..."
+modelreg approve 1 --group "$group" --reason "Held-out accuracy 0.958 and AUC 0.9954 on the Wisconsin data set; cleared for production"
+# The emulator emits no EventBridge events: build the one SageMaker would emit from DescribeModelPackage.
+modelreg event 1 --group "$group" --previous-status PendingManualApproval >"$work/event-approved.json"
+
+step "invoking approval-handler with the 'SageMaker Model Package State Change' event"
+invoke approval-handler "$work/event-approved.json"
 echo
-echo "Demo complete: two versions pending manual approval. Logs: $work/"
+step "the notification, as it arrives in the subscribed queue"
+python scripts/demo_aws.py receive "$queue_url"
+
+step "the same event delivered again: no second notification"
+invoke approval-handler "$work/event-approved.json"
+echo
+
+step "version 2 asks for review: its creation event, with the comparison against approved version 1"
+modelreg event 2 --group "$group" >"$work/event-review-requested.json"
+invoke approval-handler "$work/event-review-requested.json"
+echo
+python scripts/demo_aws.py receive "$queue_url"
+
+step "the registry now"
+modelreg versions --group "$group"
+
+echo
+echo "Demo complete: version 1 approved (in production, marked *), version 2 waiting for review. Logs: $work/"

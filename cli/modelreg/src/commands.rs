@@ -281,7 +281,7 @@ async fn describe(ctx: &Ctx, arn: &str) -> CliResult<DescribeModelPackageOutput>
 
 /// Finds version `version` of the group (newest first, so recent versions are found on the
 /// first page).
-async fn find(ctx: &Ctx, version: i32) -> CliResult<DescribeModelPackageOutput> {
+pub(crate) async fn find(ctx: &Ctx, version: i32) -> CliResult<DescribeModelPackageOutput> {
     require_group(ctx).await?;
     let mut found = None;
     let mut newest = None;

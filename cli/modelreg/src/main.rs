@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod commands;
+mod event;
 mod output;
 
 pub use commands::CliError;
@@ -19,6 +20,8 @@ Examples:
   modelreg approve 3 --reason \"beats v2 on AUC\"      approve v3
   modelreg reject 4 --reason \"overfits\"              reject v4
   modelreg register s3://bucket/model/model.tar.gz   register an artifact that predates the deployment
+  modelreg event 3 --previous-status PendingManualApproval > approved.json
+                                                     the EventBridge event of v3's approval, to replay
   modelreg --group other-group versions              another model package group
   modelreg versions --json | jq '.[0].version'       scripts read --json (fields: `modelreg help <command>`)
 
@@ -152,6 +155,17 @@ enum Command {
         #[arg(long)]
         metadata: Option<std::path::PathBuf>,
     },
+    /// Print the EventBridge "SageMaker Model Package State Change" event of a version's last
+    /// change, as SageMaker emits it: for replaying a decision to approval-handler, and for the
+    /// local emulator, which emits no events. Always JSON.
+    Event {
+        #[arg(value_parser = clap::value_parser!(i32).range(1..))]
+        version: i32,
+        /// The approval status before the change (an approval or rejection); omit for the
+        /// version's creation (a review request).
+        #[arg(long)]
+        previous_status: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -176,6 +190,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Approve { version, reason } => commands::decide(&ctx, version, commands::Decision::Approve, reason.as_deref()).await,
         Command::Reject { version, reason } => commands::decide(&ctx, version, commands::Decision::Reject, Some(&reason)).await,
         Command::Register { uri, metadata } => commands::register(&ctx, &uri, metadata.as_deref()).await,
+        Command::Event { version, previous_status } => {
+            let package = commands::find(&ctx, version).await?;
+            output::print_json(&event::build(&package, previous_status.as_deref()));
+            Ok(())
+        }
     }
 }
 
