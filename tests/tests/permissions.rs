@@ -32,12 +32,12 @@ use aws_sdk_sagemaker::types::{
 };
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeTransmitInterceptorContextMut, FinalizerInterceptorContextRef,
+    BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use e2e::*;
 use registry::approval::{state_change_event, ApprovalConfig, Notifier};
 use registry::clients::Clients;
@@ -116,6 +116,22 @@ impl Intercept for Recorder {
         Ok(())
     }
 
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // The request is gone once sent: keep what the check needs for after the response.
+        let request = context.request();
+        cfg.interceptor_state().store_put(SentRequest {
+            uri: request.uri().to_string(),
+            copy_source: request.headers().get("x-amz-copy-source").map(String::from),
+            body: request.body().bytes().map(<[u8]>::to_vec).unwrap_or_default(),
+        });
+        Ok(())
+    }
+
     fn read_after_execution(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
@@ -123,19 +139,31 @@ impl Intercept for Recorder {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let Some(metadata) = cfg.load::<Metadata>() else { return Ok(()) };
-        let request = context.request();
+        let sent = cfg.load::<SentRequest>().cloned().unwrap_or_default();
         let call = Call {
             service: metadata.service().to_ascii_lowercase(),
             operation: metadata.name().to_string(),
-            uri: request.map(|r| r.uri().to_string()).unwrap_or_default(),
-            copy_source: request.and_then(|r| r.headers().get("x-amz-copy-source")).map(String::from),
-            body: request.and_then(|r| r.body().bytes()).map(<[u8]>::to_vec).unwrap_or_default(),
+            uri: sent.uri,
+            copy_source: sent.copy_source,
+            body: sent.body,
             response_body: context.response().and_then(|r| r.body().bytes()).map(<[u8]>::to_vec).unwrap_or_default(),
             status: context.response().map(|r| r.status().as_u16()),
         };
         self.calls.lock().unwrap().push(call);
         Ok(())
     }
+}
+
+/// The request of the current attempt, as sent.
+#[derive(Debug, Clone, Default)]
+struct SentRequest {
+    uri: String,
+    copy_source: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Storable for SentRequest {
+    type Storer = StoreReplace<Self>;
 }
 
 /// Clients like the functions' (`registry::clients`), recording every call.
