@@ -86,6 +86,7 @@ python scripts/demo_aws.py same-bytes "$v1_artifact" "$fixtures/model.tar.gz"
 step "notifications: an SNS topic, and an SQS queue subscribed to it (raw delivery) to read them"
 read -r topic_arn queue_url < <(python scripts/demo_aws.py notification-queue model-registry-notifications model-registry-inbox)
 echo "topic $topic_arn"
+echo "starting approval-handler behind the same Lambda Runtime API"
 start_function approval-handler MODEL_PACKAGE_GROUP_NAME="$group" NOTIFICATION_TOPIC_ARN="$topic_arn" STATE_BUCKET="$bucket"
 
 step "a reviewer approves version 1: modelreg approve 1 --reason ..."

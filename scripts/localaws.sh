@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs one command against a fresh local AWS emulator (moto, see DESIGN.md
+# Runs one command against a fresh local AWS emulator (moto, see ../shared/DESIGN.md
 # "Local world") and stops the emulator afterwards, whatever happens.
 #
 # Usage: scripts/localaws.sh <command> [args...]
