@@ -230,18 +230,13 @@ impl Ctx {
     }
 }
 
-fn is_missing(code: Option<&str>, detail: &str) -> bool {
-    matches!(code, Some("ResourceNotFound") | Some("ResourceNotFoundException"))
-        || (code == Some("ValidationException") && (detail.contains("does not exist") || detail.contains("not found")))
-}
-
 /// Fails with "not found" and the groups that do exist when the group does not.
 async fn require_group(ctx: &Ctx) -> CliResult {
     let err = match ctx.sagemaker.describe_model_package_group().model_package_group_name(&ctx.group).send().await {
         Ok(_) => return Ok(()),
         Err(err) => err,
     };
-    if !is_missing(registry::error::error_code(&err), &registry::error::describe(&err)) {
+    if !registry::sagemaker::is_missing(&err) {
         return Err(aws("DescribeModelPackageGroup", err));
     }
     let groups = ctx

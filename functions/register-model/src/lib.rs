@@ -79,8 +79,8 @@ pub async fn handle(registrar: &Registrar, payload: &Value) -> Result<Response, 
         for item in &message.items {
             match item {
                 Item::Object(object) => {
-                    let index = unique.iter().position(|o| o == object).unwrap_or_default();
-                    match outcomes.get(&index) {
+                    let outcome = unique.iter().position(|o| o == object).and_then(|i| outcomes.get(&i));
+                    match outcome {
                         Some(Outcome::Done(result)) => records.push(result.clone()),
                         Some(Outcome::Retry(why)) => {
                             message_failed = true;
@@ -113,7 +113,8 @@ pub async fn handle(registrar: &Registrar, payload: &Value) -> Result<Response, 
         return Ok(Response { records, batch_item_failures: Some(batch_failures) });
     }
     if !retry.is_empty() {
-        return Err(RetryableFailure { failures: retry, total: records.len() + batch_failures.len().max(1) });
+        let total = parsed.messages.iter().map(|m| m.items.len()).sum();
+        return Err(RetryableFailure { failures: retry, total });
     }
     Ok(Response { records, batch_item_failures: None })
 }

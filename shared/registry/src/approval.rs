@@ -55,7 +55,7 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tracing::{error, info, warn};
 
-use crate::config::{validate_group_name, DEFAULT_GROUP, DEFAULT_REGISTRY_PREFIX};
+use crate::config;
 use crate::error::{from_sdk, Error, Result};
 use crate::notify::{self, DecidedBy, Decision, Notification, NotificationKind, VersionFacts};
 use crate::s3;
@@ -89,34 +89,29 @@ impl ApprovalConfig {
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-
-        let group_name = get("MODEL_PACKAGE_GROUP_NAME").unwrap_or_else(|| DEFAULT_GROUP.into());
-        validate_group_name("MODEL_PACKAGE_GROUP_NAME", &group_name)?;
+        let get = config::non_empty(lookup);
+        let group_name = config::group_name(&get)?;
 
         let topic_arn = get("NOTIFICATION_TOPIC_ARN")
-            .ok_or_else(|| config_error("NOTIFICATION_TOPIC_ARN", "is required: the SNS topic to notify"))?;
+            .ok_or_else(|| Error::config("NOTIFICATION_TOPIC_ARN", "is required: the SNS topic to notify"))?;
         if !topic_arn_pattern().is_match(&topic_arn) {
-            return Err(config_error(
+            return Err(Error::config(
                 "NOTIFICATION_TOPIC_ARN",
                 format!("'{topic_arn}' is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)"),
             ));
         }
 
         let state_bucket = get("STATE_BUCKET")
-            .ok_or_else(|| config_error("STATE_BUCKET", "is required: the bucket of the notification records"))?;
+            .ok_or_else(|| Error::config("STATE_BUCKET", "is required: the bucket of the notification records"))?;
         let bucket_ok = (3..=63).contains(&state_bucket.len())
             && state_bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
             && state_bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
             && state_bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
         if !bucket_ok {
-            return Err(config_error("STATE_BUCKET", format!("'{state_bucket}' is not an S3 bucket name")));
+            return Err(Error::config("STATE_BUCKET", format!("'{state_bucket}' is not an S3 bucket name")));
         }
 
-        let registry_prefix = get("REGISTRY_PREFIX").unwrap_or_else(|| DEFAULT_REGISTRY_PREFIX.into());
-        if registry_prefix.starts_with('/') || !registry_prefix.ends_with('/') || registry_prefix.len() > 512 || registry_prefix == "/" {
-            return Err(config_error("REGISTRY_PREFIX", format!("'{registry_prefix}' must be a key prefix like 'registry/'")));
-        }
+        let registry_prefix = config::registry_prefix(&get)?;
 
         let claim_stale_secs = match get("NOTIFICATION_CLAIM_STALE_SECONDS") {
             None => DEFAULT_CLAIM_STALE_SECS,
@@ -124,15 +119,11 @@ impl ApprovalConfig {
                 .parse::<u64>()
                 .ok()
                 .filter(|n| (1..=86_400).contains(n))
-                .ok_or_else(|| config_error("NOTIFICATION_CLAIM_STALE_SECONDS", format!("'{raw}' is not a number of seconds between 1 and 86400")))?,
+                .ok_or_else(|| Error::config("NOTIFICATION_CLAIM_STALE_SECONDS", format!("'{raw}' is not a number of seconds between 1 and 86400")))?,
         };
 
         Ok(ApprovalConfig { group_name, topic_arn, state_bucket, registry_prefix, claim_stale_secs })
     }
-}
-
-fn config_error(variable: &'static str, reason: impl Into<String>) -> Error {
-    Error::Config { variable, reason: reason.into() }
 }
 
 fn topic_arn_pattern() -> &'static Regex {
@@ -831,7 +822,7 @@ impl Notifier {
             return Ok(None);
         };
         let arn = newest.model_package_arn().unwrap_or_default();
-        let version = newest.model_package_version().or_else(|| group_and_version_from_arn(arn).and_then(|(_, v)| v)).unwrap_or(0);
+        let version = newest.model_package_version().or_else(|| crate::sagemaker::version_from_arn(arn)).unwrap_or(0);
         match self.sagemaker.describe_model_package().model_package_name(arn).send().await {
             Ok(described) => Ok(Some(facts_of(&described, version))),
             Err(err) => {

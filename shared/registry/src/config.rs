@@ -62,10 +62,8 @@ impl RegisterConfig {
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-
-        let group_name = get("MODEL_PACKAGE_GROUP_NAME").unwrap_or_else(|| DEFAULT_GROUP.into());
-        validate_group_name("MODEL_PACKAGE_GROUP_NAME", &group_name)?;
+        let get = non_empty(lookup);
+        let group_name = group_name(&get)?;
 
         let initial_status = match get("MODEL_APPROVAL_STATUS").as_deref() {
             None | Some("PendingManualApproval") => InitialStatus::PendingManualApproval,
@@ -112,9 +110,7 @@ impl RegisterConfig {
         let content_types = list(&get, "SUPPORTED_CONTENT_TYPES")?;
         let response_types = list(&get, "SUPPORTED_RESPONSE_MIME_TYPES")?;
 
-        let registry_prefix =
-            get("REGISTRY_PREFIX").unwrap_or_else(|| DEFAULT_REGISTRY_PREFIX.into());
-        validate_prefix("REGISTRY_PREFIX", &registry_prefix)?;
+        let registry_prefix = registry_prefix(&get)?;
 
         let multipart_threshold =
             number(&get, "MULTIPART_COPY_THRESHOLD_BYTES", MAX_SINGLE_COPY_BYTES)?;
@@ -172,11 +168,25 @@ pub fn validate_group_name(variable: &'static str, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn validate_prefix(variable: &'static str, prefix: &str) -> Result<()> {
+/// A lookup that sees only trimmed, non-empty values: an empty variable means its default.
+pub(crate) fn non_empty(lookup: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
+    move |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// `MODEL_PACKAGE_GROUP_NAME`, shared by both functions.
+pub(crate) fn group_name(get: &impl Fn(&str) -> Option<String>) -> Result<String> {
+    let name = get("MODEL_PACKAGE_GROUP_NAME").unwrap_or_else(|| DEFAULT_GROUP.into());
+    validate_group_name("MODEL_PACKAGE_GROUP_NAME", &name)?;
+    Ok(name)
+}
+
+/// `REGISTRY_PREFIX`, shared by both functions.
+pub(crate) fn registry_prefix(get: &impl Fn(&str) -> Option<String>) -> Result<String> {
+    let prefix = get("REGISTRY_PREFIX").unwrap_or_else(|| DEFAULT_REGISTRY_PREFIX.into());
     if prefix.starts_with('/') || !prefix.ends_with('/') || prefix.len() > 512 || prefix == "/" {
-        return Err(Error::config(variable, format!("'{prefix}' must be a key prefix like 'registry/'")));
+        return Err(Error::config("REGISTRY_PREFIX", format!("'{prefix}' must be a key prefix like 'registry/'")));
     }
-    Ok(())
+    Ok(prefix)
 }
 
 fn list(get: &impl Fn(&str) -> Option<String>, variable: &'static str) -> Result<Vec<String>> {

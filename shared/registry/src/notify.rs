@@ -233,11 +233,6 @@ pub struct Notification {
     pub document: Value,
 }
 
-/// The region of an ARN (`arn:aws:sagemaker:<region>:...`).
-fn arn_region(arn: &str) -> Option<&str> {
-    arn.split(':').nth(3).filter(|r| !r.is_empty())
-}
-
 /// A double-quoted shell word.
 fn shell_quote(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$").replace('`', "\\`"))
@@ -246,7 +241,8 @@ fn shell_quote(text: &str) -> String {
 /// The commands that approve or reject a version: the AWS CLI call and the `modelreg` one.
 pub fn decision_commands(arn: &str, version: i32, status: &str) -> (String, String) {
     let verb = if status == "Approved" { "approve" } else { "reject" };
-    let region = arn_region(arn).map(|r| format!(" --region {r}")).unwrap_or_default();
+    let (region, _) = crate::sagemaker::arn_region_and_account(arn);
+    let region = if region.is_empty() { String::new() } else { format!(" --region {region}") };
     let reason = shell_quote("<reason>");
     let aws = format!(
         "aws sagemaker update-model-package{region} --model-package-arn {arn} --model-approval-status {status} --approval-description {reason}"

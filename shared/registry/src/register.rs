@@ -64,7 +64,7 @@ impl RecordResult {
 }
 
 /// The claim record kept at `<folder>registration.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Claim {
     registration_id: String,
     source: String,
@@ -196,16 +196,7 @@ impl Registrar {
     async fn read_claim(&self, location: &RegistryLocation) -> Result<Option<Claim>> {
         let bytes = s3::get_optional(&self.s3, &location.bucket, &location.key(CLAIM_FILE)).await?;
         // An unreadable claim is treated as an unfinished one: the version search decides.
-        Ok(bytes.map(|b| {
-            serde_json::from_slice(&b).unwrap_or(Claim {
-                registration_id: String::new(),
-                source: String::new(),
-                claimed_at: 0,
-                arn: None,
-                version: None,
-                released: false,
-            })
-        }))
+        Ok(bytes.map(|b| serde_json::from_slice(&b).unwrap_or_default()))
     }
 
     async fn claim_and_create(&self, location: &RegistryLocation, doc: &ModelDocument, package: &PackageRequest) -> Result<RecordResult> {
@@ -278,6 +269,7 @@ impl Registrar {
     /// `Ok(None)` means "take over".
     async fn await_other(&self, location: &RegistryLocation, id: &str) -> Result<Option<(String, Option<i32>)>> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(self.config.claim_wait_secs);
+        let mut first = true;
         loop {
             let claim = self.read_claim(location).await?;
             let claimed_at = claim.as_ref().map_or(0, |c| c.claimed_at);
@@ -285,18 +277,25 @@ impl Registrar {
             if let Some(Claim { arn: Some(arn), version, .. }) = claim {
                 return Ok(Some((arn, version)));
             }
-            // A version created after the claim but never recorded (crash after create).
-            let since = claimed_at - 60;
-            if let Some(found) = sagemaker::find_registration(&self.sagemaker, &self.config.group_name, id, since).await? {
-                self.record(location, id, &found).await?;
-                return Ok(Some(found));
+            let stale = released || now_secs() - claimed_at > self.config.claim_stale_secs as i64;
+            let out_of_time = tokio::time::Instant::now() >= deadline;
+            // A version created after the claim but never recorded (crash after create). The
+            // search lists and describes versions, so it runs when waiting starts and before
+            // giving up or taking over, not on every poll of the claim.
+            if first || stale || out_of_time {
+                let since = claimed_at - 60;
+                if let Some(found) = sagemaker::find_registration(&self.sagemaker, &self.config.group_name, id, since).await? {
+                    self.record(location, id, &found).await?;
+                    return Ok(Some(found));
+                }
             }
-            if released || now_secs() - claimed_at > self.config.claim_stale_secs as i64 {
+            if stale {
                 return Ok(None);
             }
-            if tokio::time::Instant::now() >= deadline {
+            if out_of_time {
                 return Err(Error::InProgress { registration_id: id.to_string() });
             }
+            first = false;
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
@@ -304,11 +303,10 @@ impl Registrar {
     async fn record(&self, location: &RegistryLocation, id: &str, found: &(String, Option<i32>)) -> Result<()> {
         let claim = Claim {
             registration_id: id.to_string(),
-            source: String::new(),
             claimed_at: now_secs(),
             arn: Some(found.0.clone()),
             version: found.1,
-            released: false,
+            ..Claim::default()
         };
         s3::put(&self.s3, &location.bucket, &location.key(CLAIM_FILE), to_json(&claim)?, "application/json").await
     }

@@ -13,7 +13,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use tracing::info;
 
-use crate::error::{error_code, from_sdk, Error, Result};
+use crate::error::{describe, error_code, from_sdk, Error, Result};
+use aws_sdk_sagemaker::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response;
 use crate::metadata::TrainingJobInfo;
 use crate::request::PackageRequest;
 
@@ -22,7 +25,7 @@ use crate::request::PackageRequest;
 pub async fn ensure_group(client: &Client, group: &str, description: &str) -> Result<()> {
     match client.describe_model_package_group().model_package_group_name(group).send().await {
         Ok(_) => return Ok(()),
-        Err(err) if is_missing(error_code(&err), &err) => {}
+        Err(err) if is_missing(&err) => {}
         Err(err) => return Err(from_sdk("DescribeModelPackageGroup", err)),
     }
     match client
@@ -47,11 +50,14 @@ fn error_text<E: std::fmt::Debug>(err: &E) -> String {
 
 /// SageMaker reports a missing entity as a ValidationException ("does not exist") or
 /// ResourceNotFound, depending on the call.
-fn is_missing<E: std::fmt::Debug>(code: Option<&str>, err: &E) -> bool {
-    match code {
+pub fn is_missing<E>(err: &SdkError<E, Response>) -> bool
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match error_code(err) {
         Some("ResourceNotFound") | Some("ResourceNotFoundException") => true,
         Some("ValidationException") => {
-            let text = error_text(err);
+            let text = describe(err);
             text.contains("does not exist") || text.contains("not found") || text.contains("Could not find")
         }
         _ => false,
@@ -101,6 +107,12 @@ pub async fn create_package(client: &Client, request: &PackageRequest) -> Result
         .model_package_arn()
         .map(String::from)
         .ok_or_else(|| Error::Transient { operation: "CreateModelPackage", message: "no ARN returned".into() })
+}
+
+/// The region and account fields of an ARN (`arn:<partition>:<service>:<region>:<account>:...`).
+pub fn arn_region_and_account(arn: &str) -> (&str, &str) {
+    let mut fields = arn.split(':').skip(3);
+    (fields.next().unwrap_or_default(), fields.next().unwrap_or_default())
 }
 
 /// The version number at the end of a versioned package ARN (`.../<group>/<version>`).
@@ -188,7 +200,7 @@ pub async fn find_registration(
 pub async fn training_job(client: &Client, name: &str) -> Result<Option<TrainingJobInfo>> {
     let job = match client.describe_training_job().training_job_name(name).send().await {
         Ok(job) => job,
-        Err(err) if is_missing(error_code(&err), &err) => return Ok(None),
+        Err(err) if is_missing(&err) => return Ok(None),
         Err(err) => return Err(from_sdk("DescribeTrainingJob", err)),
     };
     let hyperparameters: BTreeMap<String, String> =
@@ -230,5 +242,7 @@ mod tests {
         let arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/ml-pipeline-model-group/12";
         assert_eq!(version_from_arn(arn), Some(12));
         assert_eq!(version_from_arn("arn:aws:sagemaker:us-east-1:1:model-package/name"), None);
+        assert_eq!(arn_region_and_account(arn), ("us-east-1", "123456789012"));
+        assert_eq!(arn_region_and_account("not-an-arn"), ("", ""));
     }
 }
